@@ -185,10 +185,7 @@ def es_base_dir() -> Path:
 
 def _world_traversable(path: Path) -> bool:
     p = path.resolve()
-    for parent in [p, *p.parents]:
-        if parent.exists() and not (parent.stat().st_mode & 0o001):
-            return False
-    return True
+    return all(not parent.exists() or parent.stat().st_mode & 0o001 for parent in [p, *p.parents])
 
 
 def distribution_home(version: str = ES_VERSION) -> Path:
@@ -234,7 +231,7 @@ def distribution_home(version: str = ES_VERSION) -> Path:
 
 
 def _http_json(url: str, timeout: float = 2.0) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         return json.loads(resp.read())
 
 
@@ -432,7 +429,8 @@ class LocalNode:
                 lines = log.read_text(errors="replace").splitlines()
                 errors = [ln for ln in lines if "ERROR" in ln or "Exception" in ln][-8:]
                 tail += "\n".join(errors or lines[-8:]) + "\n"
-        return f"Elasticsearch node {self.name} on port {self.http_port}: {what}.\nLast log lines:\n{tail}See {self.dir / 'logs'}"
+        where = f"Elasticsearch node {self.name} on port {self.http_port}"
+        return f"{where}: {what}.\nLast log lines:\n{tail}See {self.dir / 'logs'}"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,19 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("helpers.config.REPO_ROOT", tmp_path)
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def small_library() -> Path:
+    """A 12-song demo library (2 per genre), built once and reused across runs."""
+    from helpers.config import cache_dir
+    from helpers.demo import build_demo
+
+    out = cache_dir() / "test-library"
+    build_demo(out, songs=12, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def a_song(small_library: Path) -> Path:
+    return sorted(small_library.rglob("*.mp3"))[0]

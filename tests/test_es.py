@@ -61,8 +61,16 @@ def test_dense_vector_knn_returns_the_nearest_document(es, index_name):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     es.indices.create(
         index=index_name,
-        mappings={"properties": {"v": {"type": "dense_vector", "dims": 2048, "similarity": "dot_product",
-                                       "index_options": {"type": "hnsw"}}}},
+        mappings={
+            "properties": {
+                "v": {
+                    "type": "dense_vector",
+                    "dims": 2048,
+                    "similarity": "dot_product",
+                    "index_options": {"type": "hnsw"},
+                }
+            }
+        },
     )
     ok, errors = es_helpers.bulk(
         es, ({"_index": index_name, "_id": str(i), "v": v.tolist()} for i, v in enumerate(vectors)), refresh=True
@@ -71,8 +79,9 @@ def test_dense_vector_knn_returns_the_nearest_document(es, index_name):
     query = vectors[13] + 0.05 * rng.normal(size=2048).astype(np.float32)
     query /= np.linalg.norm(query)
     expected = np.argsort(-(vectors @ query))[:3]
-    hits = es.search(index=index_name, knn={"field": "v", "query_vector": query.tolist(), "k": 3,
-                                             "num_candidates": 20})["hits"]["hits"]
+    hits = es.search(
+        index=index_name, knn={"field": "v", "query_vector": query.tolist(), "k": 3, "num_candidates": 20}
+    )["hits"]["hits"]
     assert [int(h["_id"]) for h in hits] == expected.tolist()
     assert hits[0]["_id"] == "13"
 
@@ -108,8 +117,13 @@ def test_fake_api_key_never_appears_in_output_or_logs(es_node, tmp_path, reachab
     )
     env = {**os.environ, "ES_URL": url, "ES_API_KEY": FAKE_KEY, "ES_PASSWORD": FAKE_KEY}
     proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True)
-    cli = subprocess.run([sys.executable, "-m", "helpers", "es", "status", "--json"], env=env, cwd=tmp_path,
-                         capture_output=True, text=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "helpers", "es", "status", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     text = proc.stdout + proc.stderr + cli.stdout + cli.stderr
     assert FAKE_KEY not in text
     assert FAKE_KEY[:20] not in text

@@ -1,0 +1,120 @@
+"""Basics for the notebooks: players, feature plots and result tables with audio.
+
+Players embed short MP3 clips (not WAV), so executed notebooks stay small.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _mp3_bytes(y: np.ndarray, sr: int) -> bytes:
+    import soundfile as sf
+
+    if sr not in (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000):
+        import librosa
+
+        y, sr = librosa.resample(y, orig_sr=sr, target_sr=22050), 22050
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(y, -1, 1), sr, format="MP3", subtype="MPEG_LAYER_III")
+    return buf.getvalue()
+
+
+def player(y: np.ndarray, sr: int) -> Any:
+    """An audio player for a waveform (embedded as MP3). Notebook: 01_audio_features.ipynb."""
+    from IPython.display import Audio
+
+    return Audio(data=_mp3_bytes(y, sr), autoplay=False)
+
+
+def clip_player(path: str | Path, offset: float = 0.0, seconds: float = 15.0) -> Any:
+    """A player for ``seconds`` of a file from ``offset``. Notebook: 05_similar_songs.ipynb."""
+    from .audio import load
+
+    return player(load(path, sr=22050, offset=offset, duration=seconds), 22050)
+
+
+def _audio_tag(path: str | Path, offset: float = 0.0, seconds: float = 12.0) -> str:
+    from .audio import load
+
+    data = base64.b64encode(_mp3_bytes(load(path, sr=22050, offset=offset, duration=seconds), 22050)).decode()
+    return f'<audio controls preload="none" src="data:audio/mpeg;base64,{data}"></audio>'
+
+
+def results_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], audio: bool = True) -> Any:
+    """An HTML table of hits (or songs) with a player per row. Notebook: 05_similar_songs.ipynb."""
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns) + ("<th>listen</th>" if audio else "")
+    body = []
+    for r in rows:
+        cells = []
+        for c in columns:
+            v = r.get(c, "")
+            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>")
+        if audio and r.get("path"):
+            cells.append(f"<td>{_audio_tag(r['path'], r.get('offset_s', 0.0) or 0.0)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def waveform(y: np.ndarray, sr: int, ax=None, title: str = ""):
+    """Plot a waveform against time. Notebook: 01_audio_features.ipynb."""
+    import librosa.display
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(10, 2.5))[1]
+    librosa.display.waveshow(y, sr=sr, ax=ax, alpha=0.8)
+    ax.set(title=title, xlabel="time (s)", ylabel="amplitude")
+    return ax
+
+
+def spec(S: np.ndarray, sr: int, y_axis: str, ax=None, title: str = "", hop_length: int = 512, colorbar: str = ""):
+    """Show any time-frequency matrix with the right axes. Notebook: 01_audio_features.ipynb."""
+    import librosa.display
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(10, 3.5))[1]
+    img = librosa.display.specshow(S, sr=sr, hop_length=hop_length, x_axis="time", y_axis=y_axis, ax=ax)
+    ax.set(title=title)
+    if colorbar:
+        ax.figure.colorbar(img, ax=ax, format=colorbar)
+    return ax
+
+
+def features_overview(y: np.ndarray, sr: int, title: str = ""):
+    """Waveform, mel spectrogram, MFCC and chroma of one clip, stacked. Notebook: 01_audio_features.ipynb."""
+    import matplotlib.pyplot as plt
+
+    from . import features
+
+    fig, axes = plt.subplots(4, 1, figsize=(7, 9), constrained_layout=True)
+    waveform(y, sr, ax=axes[0], title=title)
+    spec(features.mel_db(y, sr), sr, "mel", ax=axes[1], title="mel spectrogram (dB)")
+    spec(features.mfcc(y, sr), sr, None, ax=axes[2], title="MFCC")
+    spec(features.chroma(y, sr), sr, "chroma", ax=axes[3], title="chroma")
+    return fig
+
+
+def compare(clips: Sequence[tuple[str, np.ndarray]], sr: int):
+    """Mel spectrogram, chroma and spectral contrast of several clips side by side.
+
+    Notebook: 01_audio_features.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import features
+
+    fig, axes = plt.subplots(3, len(clips), figsize=(5 * len(clips), 8), constrained_layout=True, squeeze=False)
+    for j, (name, y) in enumerate(clips):
+        spec(features.mel_db(y, sr), sr, "mel", ax=axes[0, j], title=f"{name}: mel (dB)")
+        spec(features.chroma(y, sr), sr, "chroma", ax=axes[1, j], title="chroma")
+        spec(features.spectral_contrast(y, sr), sr, None, ax=axes[2, j], title="spectral contrast (bands)")
+    return fig
