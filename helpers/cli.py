@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .config import scrub
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
@@ -67,6 +69,16 @@ def cmd_tags(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    from .embeddings import get_embedder
+
+    emb = get_embedder(args.embedder)
+    v = emb.embed_file(args.file)
+    result = {"embedder": emb.name, "dim": int(v.shape[0]), "vector": [round(float(x), 7) for x in v]}
+    _emit(args, result, f"{emb.name}: {v.shape[0]}-d unit vector, first values {np.round(v[:6], 4).tolist()}")
+    return 0
+
+
 def cmd_tutorial(args: argparse.Namespace) -> int:
     from .tutorial import run_tutorial
 
@@ -94,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tags", parents=[common], help="read a file's tags")
     p.add_argument("file")
     p.set_defaults(func=cmd_tags)
+
+    p = sub.add_parser("embed", parents=[common], help="embed one audio file")
+    p.add_argument("file")
+    p.add_argument(
+        "--embedder",
+        choices=["features", "panns", "auto"],
+        default=None,
+        help="default: EMBEDDER or auto (PANNs if its weights can be had, else features)",
+    )
+    p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("tutorial", parents=[common], help="run the whole notebook series headless (README command 1)")
     p.add_argument("--out", default="results", help="where executed notebooks and HTML go")

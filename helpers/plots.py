@@ -118,3 +118,38 @@ def compare(clips: Sequence[tuple[str, np.ndarray]], sr: int):
         spec(features.chroma(y, sr), sr, "chroma", ax=axes[1, j], title="chroma")
         spec(features.spectral_contrast(y, sr), sr, None, ax=axes[2, j], title="spectral contrast (bands)")
     return fig
+
+
+def similarity_heatmap(X: np.ndarray, labels: Sequence[str], title: str = "cosine similarity"):
+    """Pairwise cosine similarity of unit vectors, rows labelled. Notebook: 02_embeddings.ipynb."""
+    import matplotlib.pyplot as plt
+
+    S = X @ X.T
+    fig, ax = plt.subplots(figsize=(7, 6))
+    img = ax.imshow(S, cmap="magma", vmin=min(0.0, float(S.min())), vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_title(title)
+    fig.colorbar(img, ax=ax)
+    return fig
+
+
+def genre_map(X: np.ndarray, genres: Sequence[str], title: str = "", ax=None, method: str = "pca"):
+    """A 2-D projection of vectors (PCA or t-SNE), one colour per genre. Notebook: 02_embeddings.ipynb."""
+    import matplotlib.pyplot as plt
+
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        P = TSNE(n_components=2, perplexity=min(30, max(2, len(X) // 4)), random_state=0).fit_transform(X)
+    else:
+        from sklearn.decomposition import PCA
+
+        P = PCA(n_components=2, random_state=0).fit_transform(X)
+    ax = ax or plt.subplots(figsize=(7, 5))[1]
+    for g in sorted(set(genres)):
+        idx = [i for i, x in enumerate(genres) if x == g]
+        ax.scatter(P[idx, 0], P[idx, 1], label=g, s=30, alpha=0.8)
+    ax.set(title=title or f"{method.upper()} of the embeddings", xticks=[], yticks=[])
+    ax.legend(fontsize=7, loc="best")
+    return ax
