@@ -79,6 +79,45 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index_name(args: argparse.Namespace) -> str:
+    from .config import Settings
+
+    return args.index or Settings.from_env().index
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .es import connect
+    from .ingest import ingest_folder
+
+    es = connect(quiet=args.json)
+    report = ingest_folder(es, args.dir, index=_index_name(args), embedder=args.embedder,
+                           index_options=args.index_options, progress=not args.no_progress)  # fmt: skip
+    result = {k: v for k, v in report.as_dict().items() if k != "embedder"}
+    human = report.summary() + "".join(f"\n  FAILED {f['path']}: {f['error']}" for f in report.failed)
+    _emit(args, result, human)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from .es import connect
+    from .search import find_song, similar, similar_to_file
+
+    es = connect(quiet=args.json)
+    index = _index_name(args)
+    filters = {"genre": args.genre, "artist": args.artist}
+    if args.file:
+        seed, hits = similar_to_file(es, index, args.file, k=args.k, **filters)
+    else:
+        seed = find_song(es, index, title=args.title, random=args.random, seed=args.seed)
+        hits = similar(es, index, seed, k=args.k, exclude_same_album=args.exclude_album, **filters)
+    query = {"id": seed["_id"], **{f: seed.get(f) for f in ("title", "artist", "album", "genre", "path")}}
+    result = {"query": query, "results": [h.as_dict() for h in hits]}
+    lines = [f"Seed: {query.get('title')} · {query.get('artist')} [{query.get('genre')}]"]
+    lines += [f"{i + 1:>3}. {h.score:.3f}  {h.title} · {h.artist} [{h.genre}]" for i, h in enumerate(hits)]
+    _emit(args, result, "\n".join(lines))
+    return 0
+
+
 def cmd_tutorial(args: argparse.Namespace) -> int:
     from .tutorial import run_tutorial
 
@@ -116,6 +155,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: EMBEDDER or auto (PANNs if its weights can be had, else features)",
     )
     p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("ingest", parents=[common], help="index a music folder in Elasticsearch")
+    p.add_argument("dir")
+    p.add_argument("--index", default=None, help="default: ES_INDEX or music")
+    p.add_argument("--embedder", choices=["features", "panns", "auto"], default=None)
+    p.add_argument("--index-options", choices=["hnsw", "int8_hnsw", "bbq_hnsw", "flat"], default="hnsw")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("similar", parents=[common], help="songs similar to a seed song")
+    seed = p.add_mutually_exclusive_group(required=True)
+    seed.add_argument("--random", action="store_true", help="a random seed song")
+    seed.add_argument("--title", help="the seed song's title")
+    seed.add_argument("--file", help="an audio file (need not be in the index)")
+    p.add_argument("--index", default=None)
+    p.add_argument("-k", type=int, default=3)
+    p.add_argument("--genre", default=None)
+    p.add_argument("--artist", default=None)
+    p.add_argument("--exclude-album", action="store_true", help="skip songs from the seed's album")
+    p.add_argument("--seed", type=int, default=None, help="random seed for --random")
+    p.set_defaults(func=cmd_similar)
 
     p = sub.add_parser("tutorial", parents=[common], help="run the whole notebook series headless (README command 1)")
     p.add_argument("--out", default="results", help="where executed notebooks and HTML go")

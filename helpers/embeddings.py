@@ -77,6 +77,7 @@ class Embedder:
     segment_s: float = 30.0
     max_segments: int = 3
     center: np.ndarray | None = None
+    wants_center: bool = False  # subtract the library's mean vector before normalizing (set at ingest)
 
     def settings(self) -> dict[str, Any]:
         """What changes the vectors: part of the cache key and of the index ``_meta``."""
@@ -248,7 +249,7 @@ def panns_checkpoint_path() -> Path:
 
 
 def _hashes(path: Path) -> tuple[str, str]:
-    md5, sha = hashlib.md5(), hashlib.sha256()  # noqa: S324 (md5 only because Zenodo publishes it)
+    md5, sha = hashlib.md5(), hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             md5.update(block)
@@ -271,7 +272,7 @@ def download_checkpoint(
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=30) as resp, open(part, "wb") as out:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=30) as resp, open(part, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {dest.name}", file=sys.stderr) as bar:
                 while block := resp.read(1 << 20):
@@ -331,7 +332,7 @@ def ensure_checkpoint(path: Path | None = None, download: bool = True) -> Path:
 class PannsEmbedder(Embedder):
     """PANNs Cnn14 (AudioSet), loaded through ``panns_inference.AudioTagging``: 2048-d embeddings.
 
-    Segment policy: up to 6 windows of 10 s, evenly spread over the song, embedded as one batch and
+    Segment policy: up to 3 windows of 10 s, evenly spread over the song, embedded as one batch and
     mean-pooled. Cnn14 was trained on 10 s clips at 32 kHz, and is fed exactly that.
     Notebook: 02_embeddings.ipynb.
     """
@@ -339,13 +340,14 @@ class PannsEmbedder(Embedder):
     name = "panns"
     dim = 2048
     sr = 32000
+    wants_center = True
 
     def __init__(
         self,
         checkpoint: str | os.PathLike | None = None,
         device: str | None = None,
         segment_s: float = 10.0,
-        max_segments: int = 6,
+        max_segments: int = 3,
         download: bool = True,
     ) -> None:
         import torch
