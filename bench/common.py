@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -44,10 +45,8 @@ def run_child(script: Path, args: list[str], env: dict[str, str] | None = None) 
             peak = max(peak, rss)
         except psutil.Error:
             pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.05)
-        except subprocess.TimeoutExpired:
-            pass
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"{script.name} {' '.join(args)} failed:\n{err[-3000:]}")

@@ -156,8 +156,8 @@ def ingest_folder(
             yield {"_op_type": "index", "_index": index, "_id": digest, "_source": doc, "_path": str(path),
                    "_replaces": old}  # fmt: skip
         for path, digest in renames:
-            yield {"_op_type": "update", "_index": index, "_id": digest, "_path": str(path),
-                   "doc": {"path": str(path), "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}}  # fmt: skip
+            doc = {"path": str(path), "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            yield {"_op_type": "update", "_index": index, "_id": digest, "_path": str(path), "doc": doc}
 
     pending: dict[tuple[str, str], dict[str, Any]] = {}
 

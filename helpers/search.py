@@ -43,12 +43,9 @@ def num_candidates_for(k: int) -> int:
 
 
 def _hits(resp: dict[str, Any]) -> list[Hit]:
+    fields = ("title", "artist", "album", "genre", "path")
     return [
-        Hit(
-            h["_id"],
-            **{f: h["_source"].get(f, "") for f in ("title", "artist", "album", "genre", "path")},
-            score=float(h["_score"]),
-        )  # fmt: skip
+        Hit(h["_id"], **{f: h["_source"].get(f, "") for f in fields}, score=float(h["_score"]))
         for h in resp["hits"]["hits"]
     ]
 
