@@ -91,7 +91,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     es = connect(quiet=args.json)
     report = ingest_folder(es, args.dir, index=_index_name(args), embedder=args.embedder,
-                           index_options=args.index_options, progress=not args.no_progress)  # fmt: skip
+                           index_options=args.index_options, progress=not args.no_progress,
+                           melody=not args.no_melody)  # fmt: skip
     result = {k: v for k, v in report.as_dict().items() if k != "embedder"}
     human = report.summary() + "".join(f"\n  FAILED {f['path']}: {f['error']}" for f in report.failed)
     _emit(args, result, human)
@@ -115,6 +116,20 @@ def cmd_similar(args: argparse.Namespace) -> int:
     lines = [f"Seed: {query.get('title')} · {query.get('artist')} [{query.get('genre')}]"]
     lines += [f"{i + 1:>3}. {h.score:.3f}  {h.title} · {h.artist} [{h.genre}]" for i, h in enumerate(hits)]
     _emit(args, result, "\n".join(lines))
+    return 0
+
+
+def cmd_hum(args: argparse.Namespace) -> int:
+    from .audio import load
+    from .es import connect
+    from .humming import HUM_SR, search_hum
+
+    es = connect(quiet=args.json)
+    y = load(args.file, sr=HUM_SR, max_duration=60)
+    hits, _ = search_hum(es, _index_name(args), y, HUM_SR, k=args.k)
+    result = {"results": [h.as_dict() for h in hits]}
+    lines = [f"{i + 1:>3}. {h.score:.3f}  {h.title} · {h.artist}  (at {h.offset_s:.1f} s)" for i, h in enumerate(hits)]
+    _emit(args, result, "\n".join(lines) or "no match")
     return 0
 
 
@@ -162,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", choices=["features", "panns", "auto"], default=None)
     p.add_argument("--index-options", choices=["hnsw", "int8_hnsw", "bbq_hnsw", "flat"], default="hnsw")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-melody", action="store_true", help="skip melody extraction (no search by humming)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("similar", parents=[common], help="songs similar to a seed song")
@@ -176,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude-album", action="store_true", help="skip songs from the seed's album")
     p.add_argument("--seed", type=int, default=None, help="random seed for --random")
     p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("hum", parents=[common], help="find a song from a hummed recording")
+    p.add_argument("file")
+    p.add_argument("--index", default=None)
+    p.add_argument("-k", type=int, default=10)
+    p.set_defaults(func=cmd_hum)
 
     p = sub.add_parser("tutorial", parents=[common], help="run the whole notebook series headless (README command 1)")
     p.add_argument("--out", default="results", help="where executed notebooks and HTML go")

@@ -73,13 +73,24 @@ def server_info(es: Any) -> dict[str, str]:
 
 
 def client_kwargs() -> dict[str, Any]:
-    """Retry and timeout settings shared by every client this project makes."""
-    return {
+    """Retry and timeout settings shared by every client this project makes.
+
+    Requests that time out or meet 429/502/503/504 are retried (5 times, with the transport's
+    backoff); orjson serializes vectors several times faster than the standard library.
+    """
+    kwargs: dict[str, Any] = {
         "request_timeout": 60,
         "retry_on_timeout": True,
         "max_retries": 5,
         "retry_on_status": (429, 502, 503, 504),
     }
+    try:
+        from elasticsearch.serializer import OrjsonSerializer
+
+        kwargs["serializer"] = OrjsonSerializer()
+    except ImportError:
+        pass
+    return kwargs
 
 
 def connect(url: str | None = None, *, quiet: bool = False) -> Any:

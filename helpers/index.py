@@ -52,6 +52,8 @@ def mapping(dims: int, index_options: str = "hnsw") -> dict[str, Any]:
             "content_hash": keyword,
             "embedder": keyword,
             "indexed_at": {"type": "date"},
+            # the song's melody contour (for re-ranking hums): kept in _source only, never indexed
+            "melody": {"type": "object", "enabled": False},
         },
     }
 
@@ -129,3 +131,16 @@ def set_center(es: Any, index: str, center: list[float]) -> None:
 def delete_index(es: Any, index: str) -> bool:
     """Delete an index if it exists. Notebook: 03_index_creation.ipynb."""
     return bool(es.options(ignore_status=404).indices.delete(index=index).get("acknowledged"))
+
+
+def vector_bytes(dims: int, index_options: str, m: int = 16) -> dict[str, float]:
+    """Approximate memory a vector needs to be searched fast (page cache, off-heap), and disk.
+
+    From Elasticsearch's sizing guidance: float vectors 4·d bytes, int8 d + 4, bbq d/8 + 14, plus the
+    HNSW graph (about 4·m bytes per vector per layer-0 link list); the float32 originals are also kept
+    on disk for rescoring by the quantized types. Notebook: 03_index_creation.ipynb.
+    """
+    graph = 0.0 if index_options == "flat" else 4 * m * 2
+    hot = {"hnsw": 4 * dims, "flat": 4 * dims, "int8_hnsw": dims + 4, "bbq_hnsw": dims / 8 + 14}[index_options]
+    disk = hot + (4 * dims if index_options in ("int8_hnsw", "bbq_hnsw") else 0) + graph
+    return {"memory": hot + graph, "disk": disk}

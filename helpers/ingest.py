@@ -77,6 +77,15 @@ def _document(path: Path, root: Path, digest: str, vector: np.ndarray, embedder:
     }
 
 
+def _delete_windows(es: Any, index: str, song_id: str, path: str):
+    from .humming import melody_index
+
+    name = melody_index(index)
+    hits = es.search(index=name, query={"term": {"song_id": song_id}}, size=10_000, source=False)["hits"]["hits"]
+    for h in hits:
+        yield {"_op_type": "delete", "_index": name, "_id": h["_id"], "_path": path}
+
+
 def ingest_folder(
     es: Any,
     folder: str | Path,
@@ -86,8 +95,12 @@ def ingest_folder(
     index_options: str = "hnsw",
     chunk_size: int = 64,
     progress: bool = True,
+    melody: bool = True,
 ) -> IngestReport:
     """Index every audio file under ``folder``; return counts, failures and time.
+
+    With ``melody`` (the default) each song's melody is extracted too: stored in the song document
+    and indexed as windows in ``<index>-melody`` for search by humming.
 
     Notebook: 04_ingestion.ipynb (and ``python -m helpers ingest DIR``).
     """
@@ -133,6 +146,20 @@ def ingest_folder(
         else:
             raw[r.digest] = r.raw
 
+    contours: dict[str, np.ndarray] = {}
+    if melody:
+        from .humming import MelodyExtractor, ensure_melody_index
+
+        ensure_melody_index(es, index)
+        todo = [p for p, d in to_embed if d in raw]
+        for r in MelodyExtractor().contours(todo, cache=cache, progress=progress):
+            if r.error:
+                report.failed.append({"path": str(r.path), "error": f"melody: {r.error}"})
+                if r.digest:
+                    raw.pop(r.digest, None)
+            else:
+                contours[r.digest] = r.raw
+
     if getattr(emb, "wants_center", False):
         if "center" not in meta and raw:
             center = fit_center(np.stack(list(raw.values())))
@@ -153,6 +180,15 @@ def ingest_folder(
             old = by_path.get(str(path))
             if old and old != digest:
                 yield {"_op_type": "delete", "_index": index, "_id": old, "_path": str(path)}
+                if melody:
+                    yield from _delete_windows(es, index, old, str(path))
+            if digest in contours:
+                from .humming import contour_to_json, melody_actions
+
+                doc["melody"] = contour_to_json(contours[digest])
+                for action in melody_actions(index, digest, contours[digest]):
+                    action["_path"] = str(path)
+                    yield action
             yield {"_op_type": "index", "_index": index, "_id": digest, "_source": doc, "_path": str(path),
                    "_replaces": old}  # fmt: skip
         for path, digest in renames:
@@ -172,6 +208,10 @@ def ingest_folder(
     ):  # fmt: skip
         op, result = next(iter(item.items()))
         info = pending.pop((op, result.get("_id")), {"path": "?", "replaces": None})
+        if result.get("_index") != index:  # melody windows: failures count, successes are not songs
+            if not ok and op != "delete":
+                report.failed.append({"path": info["path"], "error": f"melody window rejected: {result.get('error')}"})
+            continue
         if not ok:
             if op == "delete" and result.get("status") == 404:
                 continue
@@ -187,5 +227,9 @@ def ingest_folder(
         elif op == "update":
             report.updated += 1
     es.indices.refresh(index=index)
+    if melody:
+        from .humming import melody_index
+
+        es.indices.refresh(index=melody_index(index))
     report.seconds = time.perf_counter() - start
     return report

@@ -31,7 +31,9 @@ def player(y: np.ndarray, sr: int) -> Any:
     """An audio player for a waveform (embedded as MP3). Notebook: 01_audio_features.ipynb."""
     from IPython.display import Audio
 
-    return Audio(data=_mp3_bytes(y, sr), autoplay=False)
+    audio = Audio(data=_mp3_bytes(y, sr), autoplay=False)
+    audio.mimetype = "audio/mpeg"  # IPython labels raw bytes as WAV otherwise
+    return audio
 
 
 def clip_player(path: str | Path, offset: float = 0.0, seconds: float = 15.0) -> Any:
@@ -153,3 +155,56 @@ def genre_map(X: np.ndarray, genres: Sequence[str], title: str = "", ax=None, me
     ax.set(title=title or f"{method.upper()} of the embeddings", xticks=[], yticks=[])
     ax.legend(fontsize=7, loc="best")
     return ax
+
+
+def neighbours_map(X: np.ndarray, docs: Sequence[dict], seed_id: str, hit_ids: Sequence[str], title: str = ""):
+    """The library in 2-D (PCA), coloured by genre, with the seed and its hits marked.
+
+    Notebook: 05_similar_songs.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    P = PCA(n_components=2, random_state=0).fit_transform(X)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    genres = [d.get("genre", "") for d in docs]
+    for g in sorted(set(genres)):
+        idx = [i for i, x in enumerate(genres) if x == g]
+        ax.scatter(P[idx, 0], P[idx, 1], s=25, alpha=0.45, label=g)
+    ids = [d["_id"] for d in docs]
+    s = ids.index(seed_id)
+    for rank, h in enumerate(hit_ids, 1):
+        j = ids.index(h)
+        ax.annotate(str(rank), P[j], xytext=(4, 4), textcoords="offset points", fontsize=9, weight="bold")
+        ax.plot([P[s, 0], P[j, 0]], [P[s, 1], P[j, 1]], "k-", lw=0.8, alpha=0.6)
+    ax.scatter(P[s, 0], P[s, 1], marker="*", s=300, c="black", label="seed")
+    ax.set(title=title or "the seed (★) and its nearest songs (1, 2, 3…)", xticks=[], yticks=[])
+    ax.legend(fontsize=7)
+    return fig
+
+
+def hum_match(hum: np.ndarray, song: np.ndarray, offset_s: float, ratio: float, title: str = "",
+              truth: Sequence[tuple[float, float, float]] | None = None):  # fmt: skip
+    """The song's melody candidates, and the hum placed where the re-ranker matched it.
+
+    Notebook: 06_search_by_humming.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    from .humming import FPS, placed_hum
+
+    song = song.reshape(len(song), -1)
+    t = np.arange(len(song)) / FPS
+    fig, ax = plt.subplots(figsize=(11, 3.8))
+    for v in range(song.shape[1] - 1, -1, -1):
+        ax.plot(t, song[:, v], ".", ms=2.5, alpha=0.35 if v else 0.8, label="song melody" if v == 0 else None,
+                color="tab:blue" if v == 0 else "tab:gray")  # fmt: skip
+    if truth:
+        for on, off, m in truth:
+            ax.plot([on, off], [m, m], color="tab:green", lw=2, alpha=0.5)
+    ht, hp = placed_hum(hum, song, offset_s, ratio)
+    ax.plot(ht, hp, color="tab:red", lw=2, label="hum (placed)")
+    lo, hi = offset_s - 3, offset_s + len(ht) / FPS + 3
+    ax.set(xlim=(max(0, lo), hi), xlabel="song time (s)", ylabel="MIDI pitch", title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig

@@ -219,3 +219,14 @@ def compare_exact(es: Any, index: str, exact_index: str, k: int = 10, queries: i
         t_e.append(time.perf_counter() - t)
     return {"recall": recall_at_k(approx, exact), "approx_ms": 1000 * float(np.median(t_a)),
             "exact_ms": 1000 * float(np.median(t_e)), "queries": len(picks)}  # fmt: skip
+
+
+def all_vectors(es: Any, index: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Every song's fields and its vector, for maps and exact checks. Notebook: 05_similar_songs.ipynb."""
+    from elasticsearch.helpers import scan
+
+    docs, vectors = [], []
+    for d in scan(es, index=index, _source=[*SOURCE, "embedding"]):
+        vectors.append(d["_source"].pop("embedding"))
+        docs.append({"_id": d["_id"], **d["_source"]})
+    return docs, np.asarray(vectors, dtype=np.float32)
