@@ -49,6 +49,7 @@ def main() -> None:
     es = Elasticsearch(node.url, **client_kwargs())
     index = "bench-hum"
     try:
+        es.options(ignore_status=404).indices.delete(index=[index, humming.melody_index(index)])
         report = ingest_folder(es, library, index=index, embedder="features", melody=True)
         print(report.summary(), file=sys.stderr)
         docs = es.search(index=index, size=1000, source_includes=["path"])["hits"]["hits"]

@@ -1,8 +1,8 @@
 """Search by humming: the melody of the hum against the melodies of the songs.
 
 1. **Song melodies**, from the audio (no MIDI needed): a constant-Q transform, harmonic summation
-   into a pitch salience, and per frame the highest strong salience peak (the melody is usually the top
-   voice), at 20 frames per second, in MIDI semitones.
+   into a pitch salience, and per frame two candidates: the highest strong salience peak (the melody
+   is usually the top voice) and the most salient peak, at 20 frames per second, in MIDI semitones.
 2. **The hum's pitch**: YIN (fast) or torchcrepe, with voicing from loudness and stability.
 3. **Candidates**: windows of every song's melody (6 s of song time, every 0.5 s), key-normalised
    (median subtracted) and resampled to 24 points, are ``dense_vector``\\ s in ``<index>-melody``.
@@ -43,8 +43,8 @@ ALIGN_FPS = 10  # re-ranking resolution (frames per second)
 def song_melody(y: np.ndarray, sr: int = SONG_SR, alpha: float = 0.6, voices: int | None = None) -> np.ndarray:
     """Melody candidates of polyphonic audio: ``(frames, voices)`` MIDI at :data:`FPS`, NaN where none.
 
-    Column 0 is the highest strong salience peak (usually the tune), column 1 the next strong
-    peak below it: matching a hum against any of them forgives a tracker that follows an
+    Column 0 is the highest strong salience peak (usually the tune), column 1 the most salient
+    peak: matching a hum against any of them forgives a tracker that follows an
     inner voice for a while. Notebook: 06_search_by_humming.ipynb.
     """
     import librosa
@@ -66,12 +66,12 @@ def song_melody(y: np.ndarray, sr: int = SONG_SR, alpha: float = 0.6, voices: in
     m, Sb = midi[band], S[band]
     strong = (Sb == ndi.maximum_filter1d(Sb, 3, axis=0)) & (Sb >= alpha * Sb.max(axis=0, keepdims=True))
     rev = strong[::-1]
-    rank = np.cumsum(rev, axis=0)
-    out = np.full((Sb.shape[1], voices), np.nan, np.float32)
-    for v in range(voices):
-        hit = rev & (rank == v + 1)
-        has = hit.any(axis=0)
-        out[has, v] = m[::-1][np.argmax(hit, axis=0)][has]
+    top = rev & (np.cumsum(rev, axis=0) == 1)
+    out = np.full((Sb.shape[1], 2), np.nan, np.float32)
+    has = top.any(axis=0)
+    out[has, 0] = m[::-1][np.argmax(top, axis=0)][has]
+    out[:, 1] = m[np.argmax(Sb, axis=0)]
+    out = out[:, :voices]
     out[loud < 10 ** (-50 / 20) * (loud.max() + 1e-12)] = np.nan
     frames = np.arange(int(len(out) * hop / sr * FPS))
     out = out[np.minimum(np.round(frames * sr / hop / FPS).astype(int), len(out) - 1)]  # to FPS frames
@@ -298,7 +298,7 @@ class NoMelody(ValueError):
 
 
 def search_hum(
-    es: Any, index: str, y: np.ndarray, sr: int, k: int = 10, candidates: int = 30, method: str | None = None
+    es: Any, index: str, y: np.ndarray, sr: int, k: int = 10, candidates: int = 60, method: str | None = None
 ) -> tuple[list[HumHit], dict[str, Any]]:
     """Find songs by a hummed melody. Returns the hits and the intermediate steps (for plots).
 
@@ -405,8 +405,11 @@ def make_query(song: str | os.PathLike, rng: np.random.Generator, seconds: tuple
     tempo_f = float(rng.uniform(*tempo))  # >1: hummed faster than the song
     length = float(rng.uniform(*seconds))
     span = length * tempo_f  # song seconds covered
-    start = float(rng.uniform(0, max(0.0, last - span)))
-    picked = [(on, off, m) for on, off, m in notes if on >= start and on < start + span]
+    for _ in range(50):  # a start whose span holds a tune, not a long rest
+        start = float(rng.uniform(0, max(0.0, last - span)))
+        picked = [(on, off, m) for on, off, m in notes if on >= start and on < start + span]
+        if len({m for _, _, m in picked}) >= 3:
+            break
     # monophonic: when notes overlap (chords in the melody part), keep the highest
     mono: dict[float, tuple[float, float, float]] = {}
     for on, off, m in picked:
@@ -452,7 +455,7 @@ class MelodyExtractor:
         self._base.name, self._base.sr = self.name, self.sr
         self._base.segment_s, self._base.max_segments = 600.0, 1
         self._base.raw = lambda segs: song_melody(segs[0], self.sr)  # type: ignore[method-assign]
-        self._base.settings = lambda: {"sr": SONG_SR, "fps": FPS, "voices": VOICES, "version": 2}  # type: ignore[method-assign]
+        self._base.settings = lambda: {"sr": SONG_SR, "fps": FPS, "voices": VOICES, "version": 3}  # type: ignore[method-assign]
 
     def contours(self, paths, cache=None, progress: bool = True):
         """Yield ``EmbedResult``\\ s whose ``raw`` is the contour."""
