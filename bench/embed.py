@@ -115,21 +115,10 @@ def main() -> None:
 
 
 def random_checkpoint() -> Path:
-    import torch
-
     from helpers.config import cache_dir
-    from helpers.embeddings import _ensure_labels
+    from helpers.embeddings import random_cnn14_checkpoint
 
-    path = cache_dir() / "test-panns" / "Cnn14_random.pth"
-    if not path.exists():
-        _ensure_labels()
-        from panns_inference.models import Cnn14
-
-        torch.manual_seed(0)
-        m = Cnn14(sample_rate=32000, window_size=1024, hop_size=320, mel_bins=64, fmin=50, fmax=14000, classes_num=527)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": m.state_dict()}, path)
-    return path
+    return random_cnn14_checkpoint(cache_dir() / "test-panns" / "Cnn14_random.pth")
 
 
 if __name__ == "__main__":

@@ -426,3 +426,25 @@ def genre_agreement(X: np.ndarray, genres: Sequence[str]) -> float:
     np.fill_diagonal(S, -np.inf)
     nearest = S.argmax(axis=1)
     return float(np.mean([genres[i] == genres[j] for i, j in enumerate(nearest)]))
+
+
+def random_cnn14_checkpoint(path: Path, seed: int = 0) -> Path:
+    """A checkpoint of the real Cnn14 architecture holding random weights (made once).
+
+    For tests and benchmarks where the real weights cannot be downloaded: it exercises the real load
+    path and costs the real compute, but its embeddings mean nothing.
+    """
+    if path.exists():
+        return path
+    import torch
+
+    _ensure_labels()
+    from panns_inference.models import Cnn14
+
+    torch.manual_seed(seed)
+    model = Cnn14(sample_rate=32000, window_size=1024, hop_size=320, mel_bins=64, fmin=50, fmax=14000, classes_num=527)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "iteration": 0}, tmp)
+    tmp.replace(path)
+    return path

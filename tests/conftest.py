@@ -67,23 +67,10 @@ def a_song(small_library: Path) -> Path:
 @pytest.fixture(scope="session")
 def random_checkpoint() -> Path:
     """A Cnn14 checkpoint of the real architecture holding random weights (made once, reused)."""
-    import torch
-
     from helpers.config import cache_dir
-    from helpers.embeddings import _ensure_labels
+    from helpers.embeddings import random_cnn14_checkpoint
 
-    path = cache_dir() / "test-panns" / "Cnn14_random.pth"
-    if not path.exists():
-        _ensure_labels()
-        from panns_inference.models import Cnn14
-
-        torch.manual_seed(0)
-        model = Cnn14(sample_rate=32000, window_size=1024, hop_size=320, mel_bins=64, fmin=50, fmax=14000,
-                      classes_num=527)  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": model.state_dict(), "iteration": 0}, path.with_suffix(".tmp"))
-        path.with_suffix(".tmp").replace(path)
-    return path
+    return random_cnn14_checkpoint(cache_dir() / "test-panns" / "Cnn14_random.pth")
 
 
 @pytest.fixture(scope="session")
