@@ -133,18 +133,22 @@ class Embedder:
         cache: EmbeddingCache | None = None,
         progress: bool = True,
         workers: int = 2,
+        digests: dict[Path, str] | None = None,
     ) -> Iterator[EmbedResult]:
         """Embed many files: decoding runs in threads, ahead of inference; failures are yielded, not raised.
 
         Yields raw vectors (call :meth:`finalize`), so that a library-wide centre can be fitted first.
+        ``digests`` (path → SHA-256), when the caller already hashed the files, saves hashing them again.
         Notebook: 02_embeddings.ipynb, 04_ingestion.ipynb.
         """
         from tqdm.auto import tqdm
 
         paths = [Path(p) for p in paths]
 
+        known = digests or {}
+
         def prepare(path: Path) -> tuple[str, np.ndarray | None, list[np.ndarray] | None]:
-            digest = content_hash(path)
+            digest = known.get(path) or content_hash(path)
             if cache and (hit := cache.get(self, digest)) is not None:
                 return digest, hit, None
             return digest, None, self.load_segments(path)

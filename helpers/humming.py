@@ -9,19 +9,22 @@
    The hum gives one query vector per tempo ratio (0.72–1.32) and start; a kNN search per vector
    (one ``msearch``) collects candidate songs.
 4. **Re-ranking**: the whole hum is slid along each candidate's melody at 9 tempo ratios; at each
-   place the key offset is the median pitch difference, and the cost is the mean remaining difference,
-   octave-folded and capped at 3 semitones, so wrong notes and octave slips cost little. The best
-   place gives the score and ``offset_s``.
+   place the key offset is the most common rounded pitch difference, and the cost is the mean remaining
+   difference to the nearer candidate, octave-folded and capped at 3 semitones, so wrong notes and
+   octave slips cost little. The best place gives the score and ``offset_s``.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+from .embeddings import Embedder
 
 FPS = 20  # contour frames per second
 SONG_SR = 22050
@@ -178,19 +181,27 @@ def song_windows(contour: np.ndarray) -> list[tuple[float, np.ndarray]]:
 
 
 def query_vectors(hum: np.ndarray) -> list[np.ndarray]:
-    """One vector per tempo ratio and start: the hum's first (and middle) 6 s of song time."""
+    """One vector per tempo ratio and start: the hum's first, middle and last 6 s of song time."""
     out = []
     for r in QUERY_RATIOS:
         n = round(WINDOW_S * FPS / r)  # hum frames covering WINDOW_S of song time
         starts = [0] if len(hum) <= n else [0, (len(hum) - n) // 2, len(hum) - n]
         for s in starts:
-            v = window_vector(hum[s : s + n]) if s + n <= len(hum) or s == 0 else None
+            v = window_vector(hum[s : s + n])
             if v is not None:
                 out.append(v)
     return out
 
 
 # ------------------------------------------------------------------------------ alignment
+
+
+def _key_shift(d: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Per place (first axis), the most common rounded pitch difference (±48 semitones) over valid frames."""
+    vals = np.clip(np.where(ok, np.round(d), 0).astype(np.int64) + 48, 0, 96)
+    places = np.arange(d.shape[0]).reshape((-1,) + (1,) * (d.ndim - 1))
+    counts = np.bincount((places * 97 + vals)[ok], minlength=d.shape[0] * 97).reshape(d.shape[0], 97)
+    return (counts.argmax(axis=1) - 48).astype(np.float32)
 
 
 def align(hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int = 1) -> tuple[float, float, float]:
@@ -217,10 +228,7 @@ def align(hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: 
         enough = ok[:, 0, :].mean(axis=1) >= 0.5
         if not enough.any():
             continue
-        vals = np.clip(np.where(ok, np.round(d), 0).astype(np.int64) + 48, 0, 96)
-        flat = (np.arange(d.shape[0])[:, None, None] * 97 + vals)[ok]
-        counts = np.bincount(flat, minlength=d.shape[0] * 97).reshape(d.shape[0], 97)
-        shift = (counts.argmax(axis=1) - 48).astype(np.float32)
+        shift = _key_shift(d, ok)
         x = d - shift[:, None, None]
         e = np.abs(x - 12 * np.round(x / 12))  # octave-folded
         e = np.where(ok, e, np.inf).min(axis=1)
@@ -411,7 +419,7 @@ def make_query(song: str | os.PathLike, rng: np.random.Generator, seconds: tuple
     """
     from .demo import melody_of
 
-    notes = [n for n in melody_of(song)]
+    notes = melody_of(song)
     last = max(off for _, off, _ in notes)
     tempo_f = float(rng.uniform(*tempo))  # >1: hummed faster than the song
     length = float(rng.uniform(*seconds))
@@ -453,24 +461,22 @@ def contour_from_json(m: dict[str, Any]) -> np.ndarray:
     return np.array([[np.nan if x is None else x for x in row] for row in m["contour"]], dtype=np.float32)
 
 
-class MelodyExtractor:
-    """Song melodies as an 'embedder' (so the cache and threaded decoding of embeddings serve it too)."""
+class MelodyExtractor(Embedder):
+    """Song melodies as an 'embedder', so the cache and threaded decoding of embeddings serve them too.
+
+    ``raw`` is the ``(frames, voices)`` contour of the first 10 minutes of a song.
+    """
 
     name = "melody"
     sr = SONG_SR
+    segment_s = 600.0
+    max_segments = 1
 
-    def __init__(self) -> None:
-        from .embeddings import Embedder
+    def settings(self) -> dict[str, Any]:
+        return {"sr": SONG_SR, "fps": FPS, "voices": VOICES, "version": 3}
 
-        self._base = Embedder()
-        self._base.name, self._base.sr = self.name, self.sr
-        self._base.segment_s, self._base.max_segments = 600.0, 1
-        self._base.raw = lambda segs: song_melody(segs[0], self.sr)  # type: ignore[method-assign]
-        self._base.settings = lambda: {"sr": SONG_SR, "fps": FPS, "voices": VOICES, "version": 3}  # type: ignore[method-assign]
-
-    def contours(self, paths, cache=None, progress: bool = True):
-        """Yield ``EmbedResult``\\ s whose ``raw`` is the contour."""
-        return self._base.embed_files(paths, cache=cache, progress=progress)
+    def raw(self, segments: Sequence[np.ndarray]) -> np.ndarray:
+        return song_melody(segments[0], self.sr)
 
 
 def placed_hum(hum: np.ndarray, song: np.ndarray, offset_s: float, ratio: float) -> tuple[np.ndarray, np.ndarray]:
@@ -485,7 +491,6 @@ def placed_hum(hum: np.ndarray, song: np.ndarray, offset_s: float, ratio: float)
     seg = song[start : start + n, :]
     d = seg - h[: len(seg), None]
     ok = ~np.isnan(d)
-    shift = float(np.bincount((np.round(d[ok]) + 48).astype(int).clip(0, 96), minlength=97).argmax() - 48) if ok.any() \
-        else 0.0  # fmt: skip
+    shift = float(_key_shift(d[None], ok[None])[0]) if ok.any() else 0.0
     voiced = resample(np.where(np.isnan(hum), 0, 1).astype(np.float32), n) > 0.5
     return (start + np.arange(n)) / FPS, np.where(voiced, h + shift, np.nan)

@@ -140,7 +140,8 @@ def ingest_folder(
             to_embed.append((path, digest))
 
     raw: dict[str, np.ndarray] = {}
-    for r in emb.embed_files([p for p, _ in to_embed], cache=cache, progress=progress):
+    digests = {p: d for p, d in to_embed}
+    for r in emb.embed_files([p for p, _ in to_embed], cache=cache, progress=progress, digests=digests):
         if r.error:
             report.failed.append({"path": str(r.path), "error": r.error})
         else:
@@ -152,7 +153,7 @@ def ingest_folder(
 
         ensure_melody_index(es, index)
         todo = [p for p, d in to_embed if d in raw]
-        for r in MelodyExtractor().contours(todo, cache=cache, progress=progress):
+        for r in MelodyExtractor().embed_files(todo, cache=cache, progress=progress, digests=digests):
             if r.error:
                 report.failed.append({"path": str(r.path), "error": f"melody: {r.error}"})
                 if r.digest:
