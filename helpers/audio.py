@@ -48,6 +48,8 @@ def _check_file(path: Path) -> None:
         raise AudioError(path, "file not found", "check the path")
     if path.is_dir():
         raise AudioError(path, "is a directory, not an audio file", "rename the folder or point at the files inside")
+    if not path.is_file():
+        raise AudioError(path, "not a regular file (a pipe, socket or device)", "copy the audio into a regular file")
     if not os.access(path, os.R_OK):
         raise AudioError(path, "permission denied", f"make it readable: chmod a+r '{path}'")
     if path.stat().st_size == 0:

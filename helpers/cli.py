@@ -92,9 +92,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     es = connect(quiet=args.json)
     report = ingest_folder(es, args.dir, index=_index_name(args), embedder=args.embedder,
                            index_options=args.index_options, progress=not args.no_progress,
-                           melody=not args.no_melody)  # fmt: skip
+                           melody=not args.no_melody, shards=args.shards, replicas=args.replicas)  # fmt: skip
     result = {k: v for k, v in report.as_dict().items() if k != "embedder"}
     human = report.summary() + "".join(f"\n  FAILED {f['path']}: {f['error']}" for f in report.failed)
+    human += "".join(f"\n  warning {w['path']}: {w['warning']}" for w in report.warnings)
     _emit(args, result, human)
     return 0
 
@@ -178,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-options", choices=["hnsw", "int8_hnsw", "bbq_hnsw", "flat"], default="hnsw")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-melody", action="store_true", help="skip melody extraction (no search by humming)")
+    p.add_argument("--shards", type=int, default=1, help="primary shards of a new index (default 1)")
+    p.add_argument("--replicas", type=int, default=0, help="replicas of a new index (default 0; 1 on a cluster)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("similar", parents=[common], help="songs similar to a seed song")

@@ -168,8 +168,10 @@ class Embedder:
                         if cache:
                             cache.put(self, digest, raw)
                     yield EmbedResult(path, digest, raw, None)
-                except (audio.AudioError, EmbeddingError, OSError, ValueError) as exc:
-                    yield EmbedResult(path, None, None, f"{type(exc).__name__}: {exc}")
+                except audio.AudioError as exc:
+                    yield EmbedResult(path, None, None, str(exc))
+                except Exception as exc:  # one bad file must never stop the others
+                    yield EmbedResult(path, None, None, f"{path}: {type(exc).__name__}: {exc}")
                 futures[i] = None  # free the decoded audio
                 bar.update()
         bar.close()

@@ -266,11 +266,11 @@ def melody_mapping() -> dict[str, Any]:
     }
 
 
-def ensure_melody_index(es: Any, index: str) -> str:
+def ensure_melody_index(es: Any, index: str, shards: int = 1, replicas: int = 0) -> str:
     name = melody_index(index)
     if not es.indices.exists(index=name):
         es.indices.create(index=name, mappings=melody_mapping(),
-                          settings={"number_of_shards": 1, "number_of_replicas": 0})  # fmt: skip
+                          settings={"number_of_shards": shards, "number_of_replicas": replicas})  # fmt: skip
     return name
 
 
@@ -322,6 +322,12 @@ def search_hum(
             f"only {voiced_s:.1f} s of voiced sound found: hum louder, longer (5–15 s), or closer to the mic"
         )
     name = melody_index(index)
+    if not es.indices.exists(index=name):
+        from .index import index_meta
+
+        index_meta(es, index)  # says how to create the song index when that is missing too
+        raise LookupError(f"Index '{index}' has no melody index '{name}': ingest again without --no-melody, "
+                          f"`.venv/bin/python -m helpers ingest DIR --index {index}`.")  # fmt: skip
     searches: list[dict[str, Any]] = []
     for v in query_vectors(hum):
         searches.append({"index": name})

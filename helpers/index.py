@@ -78,11 +78,16 @@ def index_meta(es: Any, index: str) -> dict[str, Any]:
     try:
         m = es.indices.get_mapping(index=index)
     except NotFoundError:
-        raise LookupError(
-            f"Index '{index}' does not exist. Create and fill it with "
-            f"`.venv/bin/python -m helpers ingest DIR --index {index}` (or notebook 04_ingestion)."
-        ) from None
+        raise missing_index(index) from None
     return next(iter(m.values()))["mappings"].get("_meta", {})
+
+
+def missing_index(index: str) -> LookupError:
+    """The error for an index that does not exist, with the command that creates it."""
+    return LookupError(
+        f"Index '{index}' does not exist. Create and fill it with "
+        f"`.venv/bin/python -m helpers ingest DIR --index {index}` (or notebook 04_ingestion)."
+    )
 
 
 def create_index(

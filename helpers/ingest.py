@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +20,13 @@ import numpy as np
 
 from . import audio
 from .embeddings import Embedder, EmbeddingCache, content_hash, fit_center, get_embedder
+from .humming import MelodyExtractor
 from .index import create_index, index_meta, set_center
 from .metadata import read_tags
+
+
+class IngestInterrupted(RuntimeError):
+    """Elasticsearch went away mid-ingest; re-running the same ingest resumes it."""
 
 
 @dataclass
@@ -30,6 +36,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     embedder: str = ""
 
@@ -44,6 +51,7 @@ class IngestReport:
         return (
             f"{self.index}: {self.indexed} new, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.failed)} failed ({total} files in {self.seconds:.1f} s, {rate:.1f} files/s)"
+            + (f", {len(self.warnings)} warnings" if self.warnings else "")
         )
 
 
@@ -86,7 +94,33 @@ def _delete_windows(es: Any, index: str, song_id: str, path: str):
         yield {"_op_type": "delete", "_index": name, "_id": h["_id"], "_path": path}
 
 
-def ingest_folder(
+def ingest_folder(es: Any, folder: str | Path, index: str = "music", **kwargs: Any) -> IngestReport:
+    """Index every audio file under ``folder``; return counts, failures, warnings and time.
+
+    With ``melody`` (the default) each song's melody is extracted too: stored in the song document
+    and indexed as windows in ``<index>-melody`` for search by humming. Decoder warnings about a
+    file (a truncated MP3, say) land in ``report.warnings`` with its path instead of on stderr.
+
+    Notebook: 04_ingestion.ipynb (and ``python -m helpers ingest DIR``).
+    """
+    show = warnings.showwarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = _ingest(es, folder, index, **kwargs)
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        path = text.split(": ", 1)[0]
+        if issubclass(w.category, UserWarning) and Path(path).is_absolute() and (path, text) not in seen:
+            seen.add((path, text))
+            report.warnings.append({"path": path, "warning": text.split(": ", 1)[1]})
+        elif (w.category, text) not in seen:
+            seen.add((w.category, text))
+            show(w.message, w.category, w.filename, w.lineno)
+    return report
+
+
+def _ingest(
     es: Any,
     folder: str | Path,
     index: str = "music",
@@ -96,22 +130,17 @@ def ingest_folder(
     chunk_size: int = 64,
     progress: bool = True,
     melody: bool = True,
+    shards: int = 1,
+    replicas: int = 0,
 ) -> IngestReport:
-    """Index every audio file under ``folder``; return counts, failures and time.
-
-    With ``melody`` (the default) each song's melody is extracted too: stored in the song document
-    and indexed as windows in ``<index>-melody`` for search by humming.
-
-    Notebook: 04_ingestion.ipynb (and ``python -m helpers ingest DIR``).
-    """
-    from elasticsearch.helpers import streaming_bulk
+    from elastic_transport import TransportError
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
     root = Path(folder).resolve()
     emb = embedder if isinstance(embedder, Embedder) else get_embedder(embedder)
     cache = cache or EmbeddingCache()
-    create_index(es, index, emb, index_options=index_options)
+    create_index(es, index, emb, index_options=index_options, shards=shards, replicas=replicas)
     meta = index_meta(es, index)
     report = IngestReport(index=index, embedder=emb.name)
 
@@ -122,8 +151,12 @@ def ingest_folder(
     seen: set[str] = set()
     for path in tqdm(files, desc="hashing", unit="file", disable=not progress, file=sys.stderr):
         try:
-            audio.info(path)  # cheap: catches empty, unreadable, undecodable files and oddities early
+            info = audio.info(path)  # cheap: catches empty, unreadable, undecodable files and oddities early
             digest = content_hash(path)
+            if melody and info.duration_s > MelodyExtractor.segment_s:
+                report.warnings.append({"path": str(path), "warning": (
+                    f"{info.duration_s / 60:.0f} min long: search by humming covers its first "
+                    f"{MelodyExtractor.segment_s / 60:.0f} min only")})  # fmt: skip
         except (audio.AudioError, OSError) as exc:
             report.failed.append({"path": str(path), "error": str(exc)})
             continue
@@ -149,9 +182,9 @@ def ingest_folder(
 
     contours: dict[str, np.ndarray] = {}
     if melody:
-        from .humming import MelodyExtractor, ensure_melody_index
+        from .humming import ensure_melody_index
 
-        ensure_melody_index(es, index)
+        ensure_melody_index(es, index, shards=shards, replicas=replicas)
         todo = [p for p, d in to_embed if d in raw]
         for r in MelodyExtractor().embed_files(todo, cache=cache, progress=progress, digests=digests):
             if r.error:
@@ -203,8 +236,35 @@ def ingest_folder(
             pending[(a["_op_type"], a["_id"])] = {"path": a.pop("_path"), "replaces": a.pop("_replaces", None)}
             yield a
 
+    try:
+        _send(es, tracked(), pending, report, index, chunk_size)
+        es.indices.refresh(index=index)
+        if melody:
+            from .humming import melody_index
+
+            es.indices.refresh(index=melody_index(index))
+    except TransportError as exc:
+        done = report.indexed + report.updated
+        raise IngestInterrupted(
+            f"Lost Elasticsearch during the ingest into '{index}' ({type(exc).__name__}) after {done} songs were "
+            f"stored. Nothing is lost and nothing will be doubled: start Elasticsearch again (`.venv/bin/python -m "
+            f"helpers es start`), then re-run the same ingest; it skips the songs already stored."
+        ) from exc
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _send(es: Any, actions: Any, pending: dict, report: IngestReport, index: str, chunk_size: int) -> None:
+    """Stream the actions in bulk requests; count each song's outcome in ``report``.
+
+    Items rejected with 429 (a busy node) are retried with exponential backoff (1, 2, 4, 8, 16 s).
+    A song's melody windows are sent before the song itself, so a song that is stored always has
+    its windows: an interrupted ingest can resume by skipping the songs already stored.
+    """
+    from elasticsearch.helpers import streaming_bulk
+
     for ok, item in streaming_bulk(
-        es, tracked(), chunk_size=chunk_size, raise_on_error=False, raise_on_exception=False, max_retries=5,
+        es, actions, chunk_size=chunk_size, raise_on_error=False, raise_on_exception=False, max_retries=5,
         initial_backoff=1, max_backoff=30,
     ):  # fmt: skip
         op, result = next(iter(item.items()))
@@ -227,10 +287,3 @@ def ingest_folder(
                 report.indexed += 1
         elif op == "update":
             report.updated += 1
-    es.indices.refresh(index=index)
-    if melody:
-        from .humming import melody_index
-
-        es.indices.refresh(index=melody_index(index))
-    report.seconds = time.perf_counter() - start
-    return report

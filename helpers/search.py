@@ -52,8 +52,17 @@ def _hits(resp: dict[str, Any]) -> list[Hit]:
 
 def get_song(es: Any, index: str, song_id: str, with_vector: bool = True) -> dict[str, Any]:
     """A song document by id (``_id`` included). Notebook: 05_similar_songs.ipynb."""
+    from elasticsearch import NotFoundError
+
+    from .index import missing_index
+
     fields = [*SOURCE, "embedding"] if with_vector else SOURCE
-    doc = es.get(index=index, id=song_id, source_includes=fields)
+    try:
+        doc = es.get(index=index, id=song_id, source_includes=fields)
+    except NotFoundError as exc:
+        if exc.error == "index_not_found_exception":
+            raise missing_index(index) from None
+        raise LookupError(f"No song with id {song_id!r} in index '{index}'.") from None
     return {"_id": doc["_id"], **doc["_source"]}
 
 
@@ -117,7 +126,14 @@ def knn(
         "num_candidates": max(k, num_candidates or num_candidates_for(k)),
         "filter": _filters(genre, artist, exclude_album, exclude_ids or []),
     }
-    resp = es.search(index=index, knn=body, size=k, source_includes=SOURCE)
+    from elasticsearch import NotFoundError
+
+    from .index import missing_index
+
+    try:
+        resp = es.search(index=index, knn=body, size=k, source_includes=SOURCE)
+    except NotFoundError:
+        raise missing_index(index) from None
     return _hits(resp)
 
 

@@ -86,3 +86,51 @@ def png_bytes() -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def bad_corpus(folder: Path, good_mp3: Path) -> dict[str, str]:
+    """The bad-input corpus (issue #7): every kind of file a messy music folder holds.
+
+    Returns ``{file name: expectation}``: ``"indexed"`` for files that must be indexed anyway, or
+    a phrase the failure reason must contain. The unreadable file is made here too; whether
+    permissions bite depends on who reads it (root reads everything).
+    """
+    import mutagen.id3
+
+    folder.mkdir(parents=True, exist_ok=True)
+    expect: dict[str, str] = {}
+
+    def put(name: str, outcome: str) -> Path:
+        expect[name] = outcome
+        return folder / name
+
+    put("zero-byte.mp3", "empty (0 bytes)").write_bytes(b"")
+    data = good_mp3.read_bytes()
+    put("truncated-header-only.mp3", "not a decodable audio file").write_bytes(data[:3000])
+    put("truncated-half.mp3", "indexed").write_bytes(data[: len(data) // 2])
+    put("text.mp3", "not a decodable audio file").write_text("not music\n" * 100)
+    put("image.mp3", "not a decodable audio file").write_bytes(png_bytes())
+    write(put("silent.mp3", "silent"), np.zeros(44100 * 5, np.float32), 44100)
+    hour = np.tile(tone(330.0, seconds=6.0, sr=8000, harmonics=3), 600)  # 1 hour at 8 kHz
+    sf.write(put("one-hour.flac", "indexed"), hour, 8000)
+    write(put("8khz-mono.wav", "indexed"), tone(440.0, seconds=12.0, sr=8000, harmonics=4), 8000)
+    write(put("96khz-6ch.flac", "indexed"), tone(523.25, seconds=12.0, sr=96000, channels=6, harmonics=4), 96000)
+    non_utf8_tags(good_mp3, put("non-utf8-tags.mp3", "indexed"))
+    big = put("oversized-tags.mp3", "indexed")
+    big.write_bytes(data)
+    tags = mutagen.id3.ID3()
+    tags.add(mutagen.id3.TIT2(encoding=3, text="T" * 100_000))
+    tags.add(mutagen.id3.TPE1(encoding=3, text="A" * 100_000))
+    tags.save(big)
+    no_tags = put("missing-tags.mp3", "indexed")
+    no_tags.write_bytes(data)
+    mutagen.id3.delete(no_tags)
+    locked = put("unreadable.mp3", "permission denied")
+    locked.write_bytes(data)
+    locked.chmod(0)
+    (folder / put("broken-link.mp3", "broken symbolic link").name).symlink_to(folder / "gone.mp3")
+    put("directory.mp3", "is a directory").mkdir()
+    import os
+
+    os.mkfifo(put("named-pipe.mp3", "not a regular file"))
+    return expect
