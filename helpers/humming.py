@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -204,39 +205,74 @@ def _key_shift(d: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return (counts.argmax(axis=1) - 48).astype(np.float32)
 
 
+def _njit(fn):
+    """Compile with numba (a librosa dependency) when it is there; plain Python otherwise."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, nogil=True)(fn)
+
+
+@_njit
+def _slide(song: np.ndarray, h: np.ndarray, step: int, cap: float) -> tuple[float, int]:
+    """The hum ``h`` slid along ``song`` (frames × voices, NaN = none): (lowest cost, its place).
+
+    At each place: the key shift is the most common rounded pitch difference (±48) over valid frames;
+    a frame costs the octave-folded distance to its nearest voice, capped at ``cap`` (a missing frame
+    costs ``cap``); places where voice 0 covers less than half the hum are skipped.
+    """
+    n, frames, voices = len(h), song.shape[0], song.shape[1]
+    best, best_place = np.inf, 0
+    counts = np.zeros(97, np.int64)
+    for p in range(0, max(1, frames - n + 1), step):
+        covered = 0
+        counts[:] = 0
+        for j in range(n):
+            for v in range(voices):
+                s = song[p + j, v] if p + j < frames else np.nan
+                if not np.isnan(s) and not np.isnan(h[j]):
+                    if v == 0:
+                        covered += 1
+                    b = int(np.rint(s - h[j])) + 48
+                    counts[min(96, max(0, b))] += 1
+        if covered < 0.5 * n:
+            continue
+        shift = float(np.argmax(counts) - 48)
+        total = 0.0
+        for j in range(n):
+            e = np.inf
+            for v in range(voices):
+                s = song[p + j, v] if p + j < frames else np.nan
+                if not np.isnan(s) and not np.isnan(h[j]):
+                    x = s - h[j] - shift
+                    e = min(e, abs(x - 12.0 * np.rint(x / 12.0)))
+            total += min(e, cap)
+        cost = total / n
+        if cost < best:
+            best, best_place = cost, p
+    return best, best_place
+
+
 def align(hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int = 1) -> tuple[float, float, float]:
     """Best (cost, offset_s, ratio) of the hum along a song's melody candidates; lower cost is better.
 
     At each tempo ratio the hum is resampled to song time and slid along the song (at 10 frames/s). At each
     place the key offset is the most common rounded pitch difference; each frame then costs its
     octave-folded distance to the nearest melody candidate, capped at :data:`CAP` semitones.
+    Compiled with numba: about 1 ms per song and ratio set (bench/humming.py).
     Notebook: 06_search_by_humming.ipynb.
     """
-    from numpy.lib.stride_tricks import sliding_window_view
-
     k = max(1, FPS // ALIGN_FPS)
-    song = song.reshape(len(song), -1)[::k]
+    song = np.ascontiguousarray(song.reshape(len(song), -1)[::k], dtype=np.float64)
     h_full = fill_gaps(hum[::k])
     best = (np.inf, 0.0, 1.0)
     for r in ratios:
         n = max(8, round(len(h_full) * r))
-        h = resample(h_full, n)
-        padded = song if len(song) >= n else np.vstack([song, np.full((n - len(song), song.shape[1]), np.nan)])
-        win = sliding_window_view(padded, n, axis=0)[::step]  # (places, voices, n)
-        d = win - h[None, None, :]
-        ok = ~np.isnan(d)
-        enough = ok[:, 0, :].mean(axis=1) >= 0.5
-        if not enough.any():
-            continue
-        shift = _key_shift(d, ok)
-        x = d - shift[:, None, None]
-        e = np.abs(x - 12 * np.round(x / 12))  # octave-folded
-        e = np.where(ok, e, np.inf).min(axis=1)
-        cost = np.minimum(e, CAP).mean(axis=1)
-        cost[~enough] = np.inf
-        i = int(np.argmin(cost))
-        if cost[i] < best[0]:
-            best = (float(cost[i]), i * step / ALIGN_FPS, float(r))
+        h = resample(h_full, n).astype(np.float64)
+        cost, place = _slide(song, h, step, CAP)
+        if cost < best[0]:
+            best = (float(cost), place / ALIGN_FPS, float(r))
     return best
 
 
@@ -346,19 +382,16 @@ def search_hum(
     docs = es.mget(index=index, ids=shortlist, source_includes=["title", "artist", "path", "melody"])["docs"]
     songs = [(d, contour_from_json(d["_source"]["melody"])) for d in docs
              if d.get("found") and "melody" in d["_source"]]  # fmt: skip
-    # with more candidates than REFINE: a coarse pass over all, then the best REFINE exactly
-    if len(songs) > REFINE:
-        coarse = sorted((align(hum, c, RATIOS[::2], step=2)[0], i) for i, (_, c) in enumerate(songs))
-    else:
-        coarse = [(0.0, i) for i in range(len(songs))]
-    ranked = []
-    for rank, (cost, i) in enumerate(coarse):
-        d, c = songs[i]
-        if rank < REFINE:
-            cost, offset, ratio = align(hum, c)
+    # with more candidates than REFINE: a coarse pass over all, then the best REFINE exactly.
+    # The compiled aligner releases the GIL, so candidates are aligned on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        if len(songs) > REFINE:
+            coarse = list(pool.map(lambda sc: align(hum, sc[1], RATIOS[::2], step=2), songs))
         else:
-            offset, ratio = 0.0, 1.0
-        ranked.append((cost, offset, ratio, d))
+            coarse = [(0.0, 0.0, 1.0)] * len(songs)
+        order = sorted(range(len(songs)), key=lambda i: coarse[i][0])
+        fine = list(pool.map(lambda i: align(hum, songs[i][1]), order[:REFINE]))
+    ranked = [(*(fine[rank] if rank < REFINE else coarse[i]), songs[i][0]) for rank, i in enumerate(order)]
     ranked.sort(key=lambda t: t[0])
     hits = [HumHit(d["_id"], d["_source"].get("title", ""), d["_source"].get("artist", ""),
                    d["_source"].get("path", ""), float(np.exp(-cost)), offset)

@@ -145,3 +145,45 @@ def test_demo_melody_is_in_the_song(small_library):
     both = ~np.isnan(est[: len(truth), 0]) & ~np.isnan(truth)
     close = np.abs(est[: len(truth)][both] - truth[both][:, None]).min(axis=1) <= 0.5
     assert close.mean() > 0.5
+
+
+def reference_align(hum, song, ratios=humming.RATIOS, step=1):
+    """The re-ranker written plainly in NumPy (its first version): the compiled one must agree with it."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    k = max(1, humming.FPS // humming.ALIGN_FPS)
+    song = song.reshape(len(song), -1)[::k]
+    h_full = humming.fill_gaps(hum[::k])
+    best = (np.inf, 0.0, 1.0)
+    for r in ratios:
+        n = max(8, round(len(h_full) * r))
+        h = humming.resample(h_full, n).astype(np.float64)
+        padded = song if len(song) >= n else np.vstack([song, np.full((n - len(song), song.shape[1]), np.nan)])
+        d = sliding_window_view(padded.astype(np.float64), n, axis=0)[::step] - h[None, None, :]
+        ok = ~np.isnan(d)
+        enough = ok[:, 0, :].mean(axis=1) >= 0.5
+        if not enough.any():
+            continue
+        x = d - humming._key_shift(d, ok)[:, None, None]
+        e = np.where(ok, np.abs(x - 12 * np.round(x / 12)), np.inf).min(axis=1)
+        cost = np.minimum(e, humming.CAP).mean(axis=1)
+        cost[~enough] = np.inf
+        i = int(np.argmin(cost))
+        if cost[i] < best[0]:
+            best = (float(cost[i]), i * step / humming.ALIGN_FPS, float(r))
+    return best
+
+
+def test_compiled_alignment_agrees_with_the_numpy_reference(small_library):
+    rng = np.random.default_rng(3)
+    songs = sorted(small_library.rglob("*.mp3"))[:4]
+    contours = [humming.contour_of_file(s) for s in songs]
+    for s in songs[:2]:
+        q = humming.make_query(s, rng)
+        hum = humming.hum_pitch(q.y, q.sr)
+        for c in contours:
+            for step in (1, 2):
+                got, want = humming.align(hum, c, step=step), reference_align(hum, c, step=step)
+                assert got[1:] == want[1:] and got[0] == pytest.approx(want[0], abs=1e-9)
+    short = contours[0][:50]  # a song shorter than the hum: one place, padded
+    assert humming.align(hum, short) == pytest.approx(reference_align(hum, short))
