@@ -93,10 +93,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest_folder(es, args.dir, index=_index_name(args), embedder=args.embedder,
                            index_options=args.index_options, progress=not args.no_progress,
                            melody=not args.no_melody, shards=args.shards, replicas=args.replicas)  # fmt: skip
-    result = {k: v for k, v in report.as_dict().items() if k != "embedder"}
+    result = {k: v for k, v in report.as_dict().items() if k not in ("embedder", "warnings")}  # the contract
     human = report.summary() + "".join(f"\n  FAILED {f['path']}: {f['error']}" for f in report.failed)
-    human += "".join(f"\n  warning {w['path']}: {w['warning']}" for w in report.warnings)
-    _emit(args, result, human)
+    notes = "".join(f"\n  warning {w['path']}: {w['warning']}" for w in report.warnings)
+    if args.json and notes:
+        print(notes.lstrip("\n"), file=sys.stderr)  # stdout holds exactly the contracted JSON
+    _emit(args, result, human + notes)
     return 0
 
 
