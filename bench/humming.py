@@ -33,11 +33,16 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=60, help="songs re-ranked per query")
     ap.add_argument("--refine", type=int, default=None, help="HUM_REFINE: songs aligned exactly after a coarse pass")
     ap.add_argument("--no-seeds", action="store_true", help="skip the seeds' way")
+    ap.add_argument("--cap", type=float, default=None, help="HUM_CAP: semitones a wrong note costs at most")
     args = ap.parse_args()
 
     import librosa
     from elasticsearch import Elasticsearch
 
+    if args.cap is not None:
+        import os
+
+        os.environ["HUM_CAP"] = str(args.cap)
     if args.refine is not None:
         import os
 
@@ -92,7 +97,8 @@ def main() -> None:
                 1000 * float(np.median(latency)), 1000 * float(np.percentile(latency, 95))]  # fmt: skip
 
     print(f"## Search by humming ({args.queries} generated queries, {len(songs)} songs)\n")
-    label = f"melody: windows kNN + re-rank ({args.candidates} candidates, refine {humming.REFINE})"
+    settings = f"{args.candidates} candidates, refine {humming.REFINE}, cap {humming.CAP:g}"
+    label = f"melody: windows kNN + re-rank ({settings})"
     rows = [row(label, ours, lat)]
     if not args.no_seeds:
         rows.append(row("seeds' way: hum embedding kNN (features)", seeds, lat_seeds))

@@ -10,7 +10,7 @@
    (one ``msearch``) collects candidate songs.
 4. **Re-ranking**: the whole hum is slid along each candidate's melody at 9 tempo ratios; at each
    place the key offset is the most common rounded pitch difference, and the cost is the mean remaining
-   difference to the nearer candidate, octave-folded and capped at 3 semitones, so wrong notes and
+   difference to the nearer candidate, octave-folded and capped at 2 semitones, so wrong notes and
    octave slips cost little. The best place gives the score and ``offset_s``.
 """
 
@@ -36,7 +36,7 @@ WINDOW_HOP_S = 0.5
 VEC_LEN = 24
 RATIOS = np.geomspace(0.72, 1.32, 9)  # song seconds per hum second
 QUERY_RATIOS = (0.78, 0.9, 1.0, 1.12, 1.26)
-CAP = 3.0  # semitones: one wrong note costs at most this
+CAP = float(os.environ.get("HUM_CAP", 2.0))  # semitones a wrong note costs at most (2 beats 3: bench/README.md)
 VOICES = 2  # melody candidates kept per frame
 ALIGN_FPS = 10  # re-ranking resolution (frames per second)
 # candidates aligned at full resolution; beyond that, a coarse pass (5 ratios, every 0.2 s) ranks them first.
