@@ -97,7 +97,10 @@ def main() -> None:
                 1000 * float(np.median(latency)), 1000 * float(np.percentile(latency, 95))]  # fmt: skip
 
     print(f"## Search by humming ({args.queries} generated queries, {len(songs)} songs)\n")
-    settings = f"{args.candidates} candidates, refine {humming.REFINE}, cap {humming.CAP:g}"
+    settings = (
+        f"{args.candidates} candidates, refine {humming.REFINE}, cap {humming.CAP:g}, "
+        f"{humming.WINDOW_K} windows a query vector"
+    )
     label = f"melody: windows kNN + re-rank ({settings})"
     rows = [row(label, ours, lat)]
     if not args.no_seeds:

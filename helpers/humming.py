@@ -42,6 +42,7 @@ ALIGN_FPS = 10  # re-ranking resolution (frames per second)
 # candidates aligned at full resolution; beyond that, a coarse pass (5 ratios, every 0.2 s) ranks them first.
 # 60 (exact for the demo library) is the accurate setting; 10 halves latency for ~0.03 MRR (bench/README.md)
 REFINE = int(os.environ.get("HUM_REFINE", 60))
+WINDOW_K = int(os.environ.get("HUM_WINDOW_K", 300))  # melody windows fetched per query vector
 
 
 # ------------------------------------------------------------------------------ contours
@@ -367,8 +368,8 @@ def search_hum(
     searches: list[dict[str, Any]] = []
     for v in query_vectors(hum):
         searches.append({"index": name})
-        searches.append({"knn": {"field": "melody", "query_vector": v.tolist(), "k": 100, "num_candidates": 1000},
-                         "size": 100, "_source": ["song_id"]})  # fmt: skip
+        knn = {"field": "melody", "query_vector": v.tolist(), "k": WINDOW_K, "num_candidates": max(1000, 2 * WINDOW_K)}
+        searches.append({"knn": knn, "size": WINDOW_K, "_source": ["song_id"]})
     best: dict[str, float] = {}
     for resp in es.msearch(searches=searches)["responses"]:
         if "error" in resp:
