@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, table
+from bench.common import bench_node, machine, table
 from bench.vectors import synthetic
 
 
@@ -47,15 +47,11 @@ def main() -> None:
     ap.add_argument("--index-options", nargs="*", default=["hnsw", "int8_hnsw", "bbq_hnsw", "flat"])
     args = ap.parse_args()
 
-    from elasticsearch import Elasticsearch
     from elasticsearch.helpers import parallel_bulk
 
-    from helpers.es import LocalNode, client_kwargs
     from helpers.index import mapping
 
-    node = LocalNode(http_port=args.port, name=f"bench-{args.port}", heap="4g")
-    node.start()
-    es = Elasticsearch(node.url, **client_kwargs())
+    node, es = bench_node(args.port, heap="4g")
     X = synthetic(args.docs + args.seed_docs, seed=1)
     rows = []
     try:

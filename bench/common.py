@@ -64,3 +64,14 @@ def table(headers: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def bench_node(port: int, heap: str = "2g"):
+    """A dedicated local Elasticsearch node for one benchmark, and a client on it (``stop()`` the node after)."""
+    from elasticsearch import Elasticsearch
+
+    from helpers.es import LocalNode, client_kwargs
+
+    node = LocalNode(http_port=port, name=f"bench-{port}", heap=heap)
+    node.start()
+    return node, Elasticsearch(node.url, **client_kwargs())

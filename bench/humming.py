@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, table
+from bench.common import bench_node, machine, table
 
 
 def main() -> None:
@@ -37,7 +37,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import librosa
-    from elasticsearch import Elasticsearch
 
     if args.cap is not None:
         import os
@@ -50,15 +49,12 @@ def main() -> None:
     from helpers import humming
     from helpers.demo import demo_songs, ensure_library
     from helpers.embeddings import FeatureEmbedder
-    from helpers.es import LocalNode, client_kwargs
     from helpers.ingest import ingest_folder
     from helpers.search import knn
 
     library = ensure_library()
     songs = list(demo_songs(library))
-    node = LocalNode(http_port=args.port, name=f"bench-{args.port}", heap="2g")
-    node.start()
-    es = Elasticsearch(node.url, **client_kwargs())
+    node, es = bench_node(args.port, heap="2g")
     index = "bench-hum"
     try:
         es.options(ignore_status=404).indices.delete(index=[index, humming.melody_index(index)])

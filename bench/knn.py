@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, table
+from bench.common import bench_node, machine, table
 from bench.vectors import synthetic
 
 
@@ -33,16 +33,12 @@ def main() -> None:
     ap.add_argument("--force-merge", action="store_true", help="merge each index to one segment before querying")
     args = ap.parse_args()
 
-    from elasticsearch import Elasticsearch
     from elasticsearch.helpers import parallel_bulk
 
-    from helpers.es import LocalNode, client_kwargs
     from helpers.index import mapping
     from helpers.search import num_candidates_for
 
-    node = LocalNode(http_port=args.port, name=f"bench-{args.port}", heap="4g")
-    node.start()
-    es = Elasticsearch(node.url, **client_kwargs())
+    node, es = bench_node(args.port, heap="4g")
     k, nc = 10, num_candidates_for(10)
     rows = []
     try:

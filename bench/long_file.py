@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, machine, run_child, table
+from bench.common import ROOT, bench_node, machine, run_child, table
 
 
 def child(args: argparse.Namespace) -> None:
@@ -88,13 +88,11 @@ def main() -> None:
 
     from bench.embed import random_checkpoint
     from helpers import audio
-    from helpers.es import LocalNode
 
     folder = ROOT / ".cache" / "bench" / f"long-{args.minutes:g}min"
     f = make_hour(args.minutes, folder / f"long-{args.minutes:g}min.mp3")
     info = audio.info(f)
-    node = LocalNode(http_port=args.port, name=f"bench-{args.port}", heap="2g")
-    node.start()
+    bench_node(args.port)  # the children connect to it
     ckpt = str(args.checkpoint or random_checkpoint())
     rows = []
     for embedder in ("panns", "features"):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, table
+from bench.common import bench_node, machine, table
 from bench.vectors import synthetic
 
 HOT = {"hnsw": {".vec", ".vex"}, "flat": {".vec"}, "int8_hnsw": {".veq", ".vex"}, "bbq_hnsw": {".veb", ".vex"}}
@@ -49,15 +49,11 @@ def main() -> None:
     ap.add_argument("--types", nargs="*", default=["hnsw", "int8_hnsw", "bbq_hnsw", "flat"])
     args = ap.parse_args()
 
-    from elasticsearch import Elasticsearch
     from elasticsearch.helpers import parallel_bulk
 
-    from helpers.es import LocalNode, client_kwargs
     from helpers.index import mapping
 
-    node = LocalNode(http_port=args.port, name=f"bench-{args.port}", heap="2g")
-    node.start()
-    es = Elasticsearch(node.url, **client_kwargs())
+    node, es = bench_node(args.port, heap="2g")
     X = synthetic(args.docs, dims=args.dims, seed=5)
     genres = ["Baroque Chorale", "Irish Traditional", "German Folk Song", "Fiddle Tunes", "Jazz", "Rock"]
     per_million = 1_000_000 / args.docs
