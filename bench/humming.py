@@ -95,7 +95,7 @@ def main() -> None:
     print(f"## Search by humming ({args.queries} generated queries, {len(songs)} songs)\n")
     settings = (
         f"{args.candidates} candidates, refine {humming.REFINE}, cap {humming.CAP:g}, "
-        f"{humming.WINDOW_K} windows a query vector"
+        f"{humming.WINDOW_K} windows a query vector, align at {humming.ALIGN_FPS} fps"
     )
     label = f"melody: windows kNN + re-rank ({settings})"
     rows = [row(label, ours, lat)]

@@ -38,7 +38,7 @@ RATIOS = np.geomspace(0.72, 1.32, 9)  # song seconds per hum second
 QUERY_RATIOS = (0.78, 0.9, 1.0, 1.12, 1.26)
 CAP = float(os.environ.get("HUM_CAP", 2.0))  # semitones a wrong note costs at most (2 beats 3: bench/README.md)
 VOICES = 2  # melody candidates kept per frame
-ALIGN_FPS = 10  # re-ranking resolution (frames per second)
+ALIGN_FPS = int(os.environ.get("HUM_ALIGN_FPS", 20))  # re-ranking resolution of the hum (frames per second)
 # candidates aligned at full resolution; beyond that, a coarse pass (5 ratios, every 0.2 s) ranks them first.
 # 60 (exact for the demo library) is the accurate setting; 10 halves latency for ~0.03 MRR (bench/README.md)
 REFINE = int(os.environ.get("HUM_REFINE", 60))
@@ -255,16 +255,19 @@ def _slide(song: np.ndarray, h: np.ndarray, step: int, cap: float) -> tuple[floa
     return best, best_place
 
 
-def align(hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int = 1) -> tuple[float, float, float]:
+def align(
+    hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int | None = None
+) -> tuple[float, float, float]:
     """Best (cost, offset_s, ratio) of the hum along a song's melody candidates; lower cost is better.
 
-    At each tempo ratio the hum is resampled to song time and slid along the song (at 10 frames/s). At each
-    place the key offset is the most common rounded pitch difference; each frame then costs its
-    octave-folded distance to the nearest melody candidate, capped at :data:`CAP` semitones.
-    Compiled with numba: about 1 ms per song and ratio set (bench/humming.py).
+    At each tempo ratio the hum is resampled to song time (:data:`ALIGN_FPS` frames/s) and slid along the
+    song, trying a place every ``step`` frames (by default every 0.1 s). At each place the key offset is the
+    most common rounded pitch difference; each frame then costs its octave-folded distance to the nearest
+    melody candidate, capped at :data:`CAP` semitones. Compiled with numba (bench/humming.py: latency).
     Notebook: 06_search_by_humming.ipynb.
     """
     k = max(1, FPS // ALIGN_FPS)
+    step = step or max(1, ALIGN_FPS // 10)
     song = np.ascontiguousarray(song.reshape(len(song), -1)[::k], dtype=np.float64)
     h_full = fill_gaps(hum[::k])
     best = (np.inf, 0.0, 1.0)
@@ -387,7 +390,7 @@ def search_hum(
     # The compiled aligner releases the GIL, so candidates are aligned on every core.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         if len(songs) > REFINE:
-            coarse = list(pool.map(lambda sc: align(hum, sc[1], RATIOS[::2], step=2), songs))
+            coarse = list(pool.map(lambda sc: align(hum, sc[1], RATIOS[::2], step=2 * max(1, ALIGN_FPS // 10)), songs))
         else:
             coarse = [(0.0, 0.0, 1.0)] * len(songs)
         order = sorted(range(len(songs)), key=lambda i: coarse[i][0])
