@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numba  # a librosa dependency
 import numpy as np
 
 from .embeddings import Embedder
@@ -39,6 +40,7 @@ QUERY_RATIOS = (0.78, 0.9, 1.0, 1.12, 1.26)
 CAP = float(os.environ.get("HUM_CAP", 2.0))  # semitones a wrong note costs at most (2 beats 3: bench/README.md)
 VOICES = 2  # melody candidates kept per frame
 ALIGN_FPS = int(os.environ.get("HUM_ALIGN_FPS", 20))  # re-ranking resolution of the hum (frames per second)
+PLACE_STEP = max(1, ALIGN_FPS // 10)  # re-ranking tries a place every PLACE_STEP frames: every 0.1 s
 # candidates aligned at full resolution; beyond that, a coarse pass (5 ratios, every 0.2 s) ranks them first.
 # 60 (exact for the demo library) is the accurate setting; 10 halves latency for ~0.03 MRR (bench/README.md)
 REFINE = int(os.environ.get("HUM_REFINE", 60))
@@ -206,16 +208,7 @@ def _key_shift(d: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return (counts.argmax(axis=1) - 48).astype(np.float32)
 
 
-def _njit(fn):
-    """Compile with numba (a librosa dependency) when it is there; plain Python otherwise."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover
-        return fn
-    return numba.njit(cache=True, nogil=True)(fn)
-
-
-@_njit
+@numba.njit(cache=True, nogil=True)
 def _slide(song: np.ndarray, h: np.ndarray, step: int, cap: float) -> tuple[float, int]:
     """The hum ``h`` slid along ``song`` (frames × voices, NaN = none): (lowest cost, its place).
 
@@ -256,7 +249,7 @@ def _slide(song: np.ndarray, h: np.ndarray, step: int, cap: float) -> tuple[floa
 
 
 def align(
-    hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int | None = None
+    hum: np.ndarray, song: np.ndarray, ratios: np.ndarray = RATIOS, step: int = PLACE_STEP
 ) -> tuple[float, float, float]:
     """Best (cost, offset_s, ratio) of the hum along a song's melody candidates; lower cost is better.
 
@@ -267,7 +260,6 @@ def align(
     Notebook: 06_search_by_humming.ipynb.
     """
     k = max(1, FPS // ALIGN_FPS)
-    step = step or max(1, ALIGN_FPS // 10)
     song = np.ascontiguousarray(song.reshape(len(song), -1)[::k], dtype=np.float64)
     h_full = fill_gaps(hum[::k])
     best = (np.inf, 0.0, 1.0)
@@ -362,12 +354,6 @@ def search_hum(
             f"only {voiced_s:.1f} s of voiced sound found: hum louder, longer (5–15 s), or closer to the mic"
         )
     name = melody_index(index)
-    if not es.indices.exists(index=name):
-        from .index import index_meta
-
-        index_meta(es, index)  # says how to create the song index when that is missing too
-        raise LookupError(f"Index '{index}' has no melody index '{name}': ingest again without --no-melody, "
-                          f"`.venv/bin/python -m helpers ingest DIR --index {index}`.")  # fmt: skip
     searches: list[dict[str, Any]] = []
     for v in query_vectors(hum):
         searches.append({"index": name})
@@ -376,6 +362,12 @@ def search_hum(
     best: dict[str, float] = {}
     for resp in es.msearch(searches=searches)["responses"]:
         if "error" in resp:
+            if resp["error"].get("type") == "index_not_found_exception":
+                from .index import index_meta
+
+                index_meta(es, index)  # says how to create the song index when that is missing too
+                raise LookupError(f"Index '{index}' has no melody index '{name}': ingest again without --no-melody, "
+                                  f"`.venv/bin/python -m helpers ingest DIR --index {index}`.")  # fmt: skip
             raise RuntimeError(f"melody search failed: {resp['error']}")
         for h in resp["hits"]["hits"]:
             sid = h["_source"]["song_id"]
@@ -390,7 +382,7 @@ def search_hum(
     # The compiled aligner releases the GIL, so candidates are aligned on every core.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         if len(songs) > REFINE:
-            coarse = list(pool.map(lambda sc: align(hum, sc[1], RATIOS[::2], step=2 * max(1, ALIGN_FPS // 10)), songs))
+            coarse = list(pool.map(lambda sc: align(hum, sc[1], RATIOS[::2], step=2 * PLACE_STEP), songs))
         else:
             coarse = [(0.0, 0.0, 1.0)] * len(songs)
         order = sorted(range(len(songs)), key=lambda i: coarse[i][0])

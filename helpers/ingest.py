@@ -8,9 +8,11 @@ still indexed.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,7 @@ import numpy as np
 
 from . import audio
 from .embeddings import Embedder, EmbeddingCache, content_hash, fit_center, get_embedder
-from .humming import MelodyExtractor
+from .humming import MelodyExtractor, contour_to_json, ensure_melody_index, melody_actions, melody_index
 from .index import create_index, index_meta, set_center
 from .metadata import read_tags
 
@@ -86,41 +88,39 @@ def _document(path: Path, root: Path, digest: str, vector: np.ndarray, embedder:
 
 
 def _delete_windows(es: Any, index: str, song_id: str, path: str):
-    from .humming import melody_index
-
     name = melody_index(index)
     hits = es.search(index=name, query={"term": {"song_id": song_id}}, size=10_000, source=False)["hits"]["hits"]
     for h in hits:
         yield {"_op_type": "delete", "_index": name, "_id": h["_id"], "_path": path}
 
 
-def ingest_folder(es: Any, folder: str | Path, index: str = "music", **kwargs: Any) -> IngestReport:
-    """Index every audio file under ``folder``; return counts, failures, warnings and time.
+def _file_warnings_into_report(fn: Callable[..., IngestReport]) -> Callable[..., IngestReport]:
+    """Decoder warnings about a file (they start with its absolute path) go into ``report.warnings``."""
 
-    With ``melody`` (the default) each song's melody is extracted too: stored in the song document
-    and indexed as windows in ``<index>-melody`` for search by humming. Decoder warnings about a
-    file (a truncated MP3, say) land in ``report.warnings`` with its path instead of on stderr.
-
-    Notebook: 04_ingestion.ipynb (and ``python -m helpers ingest DIR``).
-    """
-    show = warnings.showwarning
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        report = _ingest(es, folder, index, **kwargs)
-    seen = set()
-    for w in caught:
-        text = str(w.message)
-        path = text.split(": ", 1)[0]
-        if issubclass(w.category, UserWarning) and Path(path).is_absolute() and (path, text) not in seen:
-            seen.add((path, text))
-            report.warnings.append({"path": path, "warning": text.split(": ", 1)[1]})
-        elif (w.category, text) not in seen:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> IngestReport:
+        show = warnings.showwarning
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = fn(*args, **kwargs)
+        seen: set[tuple[type, str]] = set()
+        for w in caught:
+            text = str(w.message)
+            if (w.category, text) in seen:
+                continue
             seen.add((w.category, text))
-            show(w.message, w.category, w.filename, w.lineno)
-    return report
+            path, _, rest = text.partition(": ")
+            if issubclass(w.category, UserWarning) and Path(path).is_absolute():
+                report.warnings.append({"path": path, "warning": rest})
+            else:
+                show(w.message, w.category, w.filename, w.lineno)
+        return report
+
+    return wrapper
 
 
-def _ingest(
+@_file_warnings_into_report
+def ingest_folder(
     es: Any,
     folder: str | Path,
     index: str = "music",
@@ -133,6 +133,14 @@ def _ingest(
     shards: int = 1,
     replicas: int = 0,
 ) -> IngestReport:
+    """Index every audio file under ``folder``; return counts, failures, warnings and time.
+
+    With ``melody`` (the default) each song's melody is extracted too: stored in the song document
+    and indexed as windows in ``<index>-melody`` for search by humming. Decoder warnings about a
+    file (a truncated MP3, say) land in ``report.warnings`` with its path instead of on stderr.
+
+    Notebook: 04_ingestion.ipynb (and ``python -m helpers ingest DIR``).
+    """
     from elastic_transport import TransportError
     from tqdm.auto import tqdm
 
@@ -182,8 +190,6 @@ def _ingest(
 
     contours: dict[str, np.ndarray] = {}
     if melody:
-        from .humming import ensure_melody_index
-
         ensure_melody_index(es, index, shards=shards, replicas=replicas)
         todo = [p for p, d in to_embed if d in raw]
         for r in MelodyExtractor().embed_files(todo, cache=cache, progress=progress, digests=digests):
@@ -217,8 +223,6 @@ def _ingest(
                 if melody:
                     yield from _delete_windows(es, index, old, str(path))
             if digest in contours:
-                from .humming import contour_to_json, melody_actions
-
                 doc["melody"] = contour_to_json(contours[digest])
                 for action in melody_actions(index, digest, contours[digest]):
                     action["_path"] = str(path)
@@ -240,8 +244,6 @@ def _ingest(
         _send(es, tracked(), pending, report, index, chunk_size)
         es.indices.refresh(index=index)
         if melody:
-            from .humming import melody_index
-
             es.indices.refresh(index=melody_index(index))
     except TransportError as exc:
         done = report.indexed + report.updated
